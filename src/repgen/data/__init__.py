@@ -1,0 +1,1 @@
+"""Datasets: the registry of named datasets, download from mirrors, readers and splits."""

@@ -1,0 +1,1 @@
+"""Model families, one module each; every model module owns its input scaling."""
