@@ -63,13 +63,13 @@ class TrainingParams(Section):
 
 
 class ClassifierParams(Section):
-    epochs: PositiveInt = 10
+    epochs: PositiveInt = 8
     batch_size: PositiveInt = 128
     learning_rate: PositiveFloat = 2e-3
     width: PositiveInt = 32  # channels of the first block; the second has twice as many
     feature_dim: PositiveInt = 128  # the penultimate layer that the feature metrics use
     dropout: Annotated[float, Field(ge=0, lt=1)] = 0.3
-    augment: bool = True  # random horizontal flips and one-pixel shifts
+    augment: bool = True  # random horizontal flips
 
 
 class Params(Section):

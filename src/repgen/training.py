@@ -247,7 +247,7 @@ def fit(
             start = time.perf_counter()
             result = model.fit(
                 batches(epoch), validation_data=valid, initial_epoch=epoch, epochs=epoch + 1,
-                callbacks=[guard], verbose=verbose,
+                callbacks=[guard], verbose=verbose, shuffle=False,
             )
             logs = {k: float(v[-1]) for k, v in result.history.items()}
             seconds += time.perf_counter() - start

@@ -20,20 +20,19 @@ def build_classifier(
     *, num_classes: int = 10, width: int = 32, feature_dim: int = 128, dropout: float = 0.3,
     augment: bool = True, learning_rate: float = 2e-3, decay_steps: int | None = None,
 ) -> keras.Model:
-    """A compiled CNN: two conv blocks (width, 2*width) with batch norm, then the feature layer.
+    """A compiled CNN: three conv blocks (w, 2w, 2w) with batch norm, then the feature layer.
 
     `decay_steps` (total training steps) turns on cosine decay of the learning rate.
     """
     inputs = keras.Input((28, 28, 1), name="image")
     x = inputs
-    if augment:  # flips and one-pixel shifts keep the classes and add ~0.5 points of accuracy
+    if augment:  # mirrored clothes are still the same class
         x = keras.layers.RandomFlip("horizontal")(x)
-        x = keras.layers.RandomTranslation(1 / 28, 1 / 28, fill_mode="constant")(x)
-    x = _conv_block(x, width)  # (B, 28, 28, w): one convolution at full size saves CPU time
+    x = _conv_block(x, width)  # (B, 28, 28, w)
     x = keras.layers.MaxPooling2D()(x)  # (B, 14, 14, w)
-    x = _conv_block(x, 2 * width)
     x = _conv_block(x, 2 * width)  # (B, 14, 14, 2w)
     x = keras.layers.MaxPooling2D()(x)  # (B, 7, 7, 2w)
+    x = _conv_block(x, 2 * width)  # (B, 7, 7, 2w)
     x = keras.layers.Flatten()(x)  # (B, 7 * 7 * 2w)
     x = keras.layers.Dropout(dropout)(x)
     x = keras.layers.Dense(feature_dim, activation="relu", name=FEATURES)(x)

@@ -1,0 +1,1 @@
+"""Subcommands of `repgen`: each module defines `add_parser(subparsers)` and `run(args)`."""

@@ -1,0 +1,36 @@
+"""The registry of encoders: every model that maps images to codes, for evaluate_latent.
+
+    for enc in encoders(params):
+        model = load_model(f"models/{enc.model}.keras")
+        codes = enc.encode(model, images)  # images uint8 (N, 28, 28) -> float32 (N, D)
+
+A model module joins by defining `encoders(params) -> list[Encoder]` and being listed
+in _MODULES.
+"""
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Encoder:
+    """One way of encoding images with one trained model."""
+
+    name: str  # the key in metrics/latent.json
+    model: str  # the trained model's name: models/<model>.keras
+    encode: Callable[..., np.ndarray]  # (model, uint8 images (N, 28, 28)) -> float32 (N, D)
+
+
+def encoders(params) -> list[Encoder]:
+    """Every encoder that the params configure, in a fixed order."""
+    found: list[Encoder] = []
+    for module in _MODULES:
+        found.extend(importlib.import_module(module).encoders(params))
+    return found
+
+
+# Model modules that define `encoders(params) -> list[Encoder]`.
+_MODULES: list[str] = []
