@@ -29,8 +29,10 @@ def main(argv: list[str]) -> None:
         save_npz(out / f"{split}.npz", **corrupt_all(images, cfg, params.seed, stream))
 
     for factor in cfg.superres_factors:
-        low = {split: to_uint8(downscale(load_split(prepared, split)[0] / 255.0, factor))
-               for split in ("train", "valid", "test")}
+        low = {
+            split: to_uint8(downscale(load_split(prepared, split)[0] / 255.0, factor))
+            for split in ("train", "valid", "test")
+        }
         save_npz(out / f"lowres_x{factor}.npz", **low)
 
     save_preview(prepared, out, picture, cfg.preview_images)

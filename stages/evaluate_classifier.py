@@ -1,6 +1,6 @@
 """Stage evaluate_classifier: accuracy of the domain classifier on the valid and test sets.
 
-    python stages/evaluate_classifier.py data/prepared models/classifier.keras metrics/classifier.json
+python stages/evaluate_classifier.py data/prepared models/classifier.keras metrics/classifier.json
 """
 
 import sys

@@ -1,6 +1,6 @@
 """Stage prepare: the fixed train/valid/test split, with optional size limits.
 
-    python stages/prepare.py data/raw data/prepared
+python stages/prepare.py data/raw data/prepared
 """
 
 import logging

@@ -1,6 +1,6 @@
 """Stage train@classifier: the domain classifier that the feature-based metrics use.
 
-    python stages/train_classifier.py data/prepared models/classifier.keras
+python stages/train_classifier.py data/prepared models/classifier.keras
 """
 
 import math
@@ -27,11 +27,17 @@ def main(argv: list[str]) -> None:
     fit(
         "classifier",
         build=lambda: build_classifier(
-            num_classes=len(class_names(prepared)), width=cfg.width, feature_dim=cfg.feature_dim,
-            dropout=cfg.dropout, augment=cfg.augment, learning_rate=cfg.learning_rate,
+            num_classes=len(class_names(prepared)),
+            width=cfg.width,
+            feature_dim=cfg.feature_dim,
+            dropout=cfg.dropout,
+            augment=cfg.augment,
+            learning_rate=cfg.learning_rate,
             decay_steps=steps * cfg.epochs,
         ),
-        batches=lambda epoch: shuffled_batches(train, cfg.batch_size, seed=params.seed, epoch=epoch),
+        batches=lambda epoch: shuffled_batches(
+            train, cfg.batch_size, seed=params.seed, epoch=epoch
+        ),
         epochs=cfg.epochs,
         seed=params.seed,
         fingerprint=fingerprint(cfg, params.seed, files=(prepared / "train.npz",)),

@@ -49,7 +49,11 @@ def mask_blocks(
 
 
 def corrupt(
-    images: np.ndarray, kind: str, level: float, *, seed: int | np.random.Generator,
+    images: np.ndarray,
+    kind: str,
+    level: float,
+    *,
+    seed: int | np.random.Generator,
     mask_block: int = 4,
 ) -> np.ndarray:
     """Corrupt float images in [0, 1], shape (N, H, W); returns a new float32 array in [0, 1]."""
@@ -75,7 +79,9 @@ def downscale(images: np.ndarray, factor: int) -> np.ndarray:
     return downscale_local_mean(np.asarray(images, np.float32), (1, factor, factor))
 
 
-def corrupt_all(images_u8: np.ndarray, corrupt_params, seed: int, stream: int) -> dict[str, np.ndarray]:
+def corrupt_all(
+    images_u8: np.ndarray, corrupt_params, seed: int, stream: int
+) -> dict[str, np.ndarray]:
     """Every configured setting applied to uint8 images; returns {setting name: uint8 images}.
 
     `stream` separates the random streams of different splits under the same seed.

@@ -20,7 +20,9 @@ def configure_logging() -> None:
     """Progress and messages to stderr, one line per event; TensorFlow's chatter off."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.basicConfig(
-        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s: %(message)s",
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
     for noisy in ("absl", "tensorflow", "h5py", "matplotlib", "PIL", "dvclive", "urllib3"):

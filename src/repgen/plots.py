@@ -35,8 +35,13 @@ def figure_to_array(fig) -> np.ndarray:
 
 
 def labelled_rows(
-    rows: list[np.ndarray], labels: list[str], path: str | os.PathLike, *,
-    title: str | None = None, synthetic_from: str | None = None, scale: float = 0.9,
+    rows: list[np.ndarray],
+    labels: list[str],
+    path: str | os.PathLike,
+    *,
+    title: str | None = None,
+    synthetic_from: str | None = None,
+    scale: float = 0.9,
 ) -> None:
     """Save rows of images (each (K, H, W) in [0, 1]) as one PNG, a label left of each row."""
     ncols = max(len(row) for row in rows)

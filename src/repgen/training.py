@@ -92,19 +92,30 @@ def distribution_strategy(kind: str = "auto") -> tf.distribute.Strategy:
     if kind == "default":
         return tf.distribute.get_strategy()
     if kind == "mirrored":
-        return tf.distribute.MirroredStrategy()
+        # Every GPU; without GPUs, every logical CPU device (one, unless the CPU was split
+        # with tf.config.set_logical_device_configuration, as the scale-out test does).
+        devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+        return tf.distribute.MirroredStrategy([device.name for device in devices])
     if kind == "multi_worker":
         if "TF_CONFIG" not in os.environ:
-            raise RepgenError("training.strategy = 'multi_worker' needs the TF_CONFIG environment "
-                              "variable describing the cluster")
+            raise RepgenError(
+                "training.strategy = 'multi_worker' needs the TF_CONFIG environment "
+                "variable describing the cluster"
+            )
         return tf.distribute.MultiWorkerMirroredStrategy()
-    raise RepgenError(f"training.strategy = {kind!r}: allowed: auto, default, mirrored, "
-                      "multi_worker")
+    raise RepgenError(
+        f"training.strategy = {kind!r}: allowed: auto, default, mirrored, multi_worker"
+    )
 
 
 def shuffled_batches(
-    arrays: tuple[np.ndarray, ...], batch_size: int, *, seed: int, epoch: int,
-    transform: Callable | None = None, drop_remainder: bool = False,
+    arrays: tuple[np.ndarray, ...],
+    batch_size: int,
+    *,
+    seed: int,
+    epoch: int,
+    transform: Callable | None = None,
+    drop_remainder: bool = False,
 ) -> tf.data.Dataset:
     """One epoch of shuffled batches; the order depends only on (seed, epoch), so a resumed
     run sees the same batches as an uninterrupted one."""
@@ -145,8 +156,12 @@ class _Checkpoint:
         self.fingerprint = fingerprint
 
     def save(self, model: keras.Model, epoch: int, history: list[dict], seconds: float) -> None:
-        header = {"fingerprint": self.fingerprint, "epoch": epoch, "history": history,
-                  "seconds": seconds}
+        header = {
+            "fingerprint": self.fingerprint,
+            "epoch": epoch,
+            "history": history,
+            "seconds": seconds,
+        }
         arrays = {f"v{i:05d}": np.asarray(v) for i, v in enumerate(_state_variables(model))}
         with atomic_path(self.path) as tmp, open(tmp, "wb") as f:
             np.savez(f, header=np.array(json.dumps(header)), **arrays)
@@ -215,15 +230,24 @@ def _summary(history: list[dict], seconds: float) -> dict:
 
 
 def fit(
-    name: str, *, build: Callable[[], keras.Model], batches: Callable[[int], tf.data.Dataset],
-    epochs: int, seed: int, fingerprint: str, paths: TrainPaths,
-    valid: tf.data.Dataset | None = None, strategy: str = "auto",
+    name: str,
+    *,
+    build: Callable[[], keras.Model],
+    batches: Callable[[int], tf.data.Dataset],
+    epochs: int,
+    seed: int,
+    fingerprint: str,
+    paths: TrainPaths,
+    valid: tf.data.Dataset | None = None,
+    strategy: str = "auto",
     on_epoch_end: Callable[[keras.Model, int, Live], None] | None = None,
+    extra_metrics: Callable[[keras.Model], dict] | None = None,
 ) -> keras.Model:
     """Train a model with checkpoints and resume; save it to `paths.model` and return it.
 
     `fingerprint` must change whenever anything that shapes training changes (params, data);
     a checkpoint with another fingerprint is ignored.
+    `extra_metrics(model)` returns keys to add to metrics/train/<name>.json.
     """
     seed_everything(seed)
     with distribution_strategy(strategy).scope():
@@ -246,8 +270,13 @@ def fit(
         for epoch in range(state["epoch"], epochs):
             start = time.perf_counter()
             result = model.fit(
-                batches(epoch), validation_data=valid, initial_epoch=epoch, epochs=epoch + 1,
-                callbacks=[guard], verbose=verbose, shuffle=False,
+                batches(epoch),
+                validation_data=valid,
+                initial_epoch=epoch,
+                epochs=epoch + 1,
+                callbacks=[guard],
+                verbose=verbose,
+                shuffle=False,
             )
             logs = {k: float(v[-1]) for k, v in result.history.items()}
             seconds += time.perf_counter() - start
@@ -262,7 +291,10 @@ def fit(
 
     with atomic_path(paths.model) as tmp:
         model.save(tmp)
-    write_json(paths.metrics, _summary(history, seconds))
+    summary = _summary(history, seconds)
+    if extra_metrics is not None:  # keys measured on the trained model, e.g. sampling speed
+        summary.update(extra_metrics(model))
+    write_json(paths.metrics, summary)
     shutil.rmtree(paths.checkpoints, ignore_errors=True)
     return model
 

@@ -67,9 +67,11 @@ def _fetch_one(mirror: str, name: str, dest: Path, retries: int, timeout: float)
     if scheme in ("http", "https"):
         _copy_url(mirror.rstrip("/") + "/" + name, dest, retries, timeout)
         return
-    folder = Path(urllib.request.url2pathname(urllib.parse.urlparse(mirror).path)) if (
-        scheme == "file"
-    ) else Path(mirror)
+    folder = (
+        Path(urllib.request.url2pathname(urllib.parse.urlparse(mirror).path))
+        if (scheme == "file")
+        else Path(mirror)
+    )
     if scheme not in ("", "file"):
         raise MirrorError(f"unsupported scheme '{scheme}'; use a folder, file://, http(s)://")
     source = folder / name
@@ -79,8 +81,14 @@ def _fetch_one(mirror: str, name: str, dest: Path, retries: int, timeout: float)
 
 
 def fetch(
-    name: str, sha256: str, mirrors: Iterable[str], dest_dir: Path, *,
-    validate: Callable[[Path], None] | None = None, retries: int = 2, timeout: float = 60.0,
+    name: str,
+    sha256: str,
+    mirrors: Iterable[str],
+    dest_dir: Path,
+    *,
+    validate: Callable[[Path], None] | None = None,
+    retries: int = 2,
+    timeout: float = 60.0,
 ) -> Path:
     """Fetch file `name` into `dest_dir` from the first mirror that has it intact.
 

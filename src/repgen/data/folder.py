@@ -28,23 +28,27 @@ def read_image_folder(root: str | Path) -> tuple[np.ndarray, np.ndarray, tuple[s
         raise RepgenError(f"data.folder: {root} is not a folder")
     classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not classes:
-        raise RepgenError(f"data.folder: {root} has no class subfolders; put each class's images "
-                          "in a subfolder named after the class")
+        raise RepgenError(
+            f"data.folder: {root} has no class subfolders; put each class's images "
+            "in a subfolder named after the class"
+        )
     if len(classes) < 2:
-        raise RepgenError(f"data.folder: {root} has a single class '{classes[0]}'; "
-                          "at least two class subfolders are needed")
+        raise RepgenError(
+            f"data.folder: {root} has a single class '{classes[0]}'; "
+            "at least two class subfolders are needed"
+        )
     images, labels = [], []
     for label, name in enumerate(classes):
         files = sorted(
-            p for p in (root / name).iterdir()
-            if p.is_file() and not p.name.startswith(".")
+            p for p in (root / name).iterdir() if p.is_file() and not p.name.startswith(".")
         )
         if not files:
             raise RepgenError(f"data.folder: class folder {root / name} is empty")
         for path in files:
             if path.suffix.lower() not in IMAGE_SUFFIXES:
-                raise RepgenError(f"{path}: unsupported file type '{path.suffix}'; "
-                                  "allowed: .png, .jpg, .jpeg")
+                raise RepgenError(
+                    f"{path}: unsupported file type '{path.suffix}'; allowed: .png, .jpg, .jpeg"
+                )
             images.append(_load_image(path))
             labels.append(label)
     return np.stack(images), np.asarray(labels, np.int64), tuple(classes)

@@ -41,8 +41,10 @@ def read_idx_dataset(folder: str | Path) -> tuple[np.ndarray, np.ndarray, np.nda
     arrays = [
         read_idx(folder / name)
         for name in (
-            "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-            "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz",
+            "train-images-idx3-ubyte.gz",
+            "train-labels-idx1-ubyte.gz",
+            "t10k-images-idx3-ubyte.gz",
+            "t10k-labels-idx1-ubyte.gz",
         )
     ]
     for images, labels in (arrays[0:2], arrays[2:4]):

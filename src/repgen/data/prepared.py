@@ -1,6 +1,6 @@
 """The prepared dataset: train/valid/test splits as uint8 (N, 28, 28) images with int labels.
 
-    images, labels = load_split("data/prepared", "test")
+images, labels = load_split("data/prepared", "test")
 """
 
 from pathlib import Path
@@ -29,8 +29,11 @@ def make_splits(raw_dir: str | Path, data_params) -> dict[str, tuple[np.ndarray,
         valid_size = data_params.valid_fraction / (1 - data_params.test_fraction)
     train_x, train_y, valid_x, valid_y = _split_off(train_x, train_y, valid_size, "valid")
     out = {"train": (train_x, train_y), "valid": (valid_x, valid_y), "test": (test_x, test_y)}
-    limits = {"train": data_params.train_limit, "valid": data_params.valid_limit,
-              "test": data_params.test_limit}
+    limits = {
+        "train": data_params.train_limit,
+        "valid": data_params.valid_limit,
+        "test": data_params.test_limit,
+    }
     return {name: splits.limit(*out[name], limits[name]) for name in SPLITS}
 
 
@@ -38,8 +41,10 @@ def _split_off(images, labels, size, name):
     try:
         return splits.stratified_split(images, labels, size)
     except ValueError as err:  # too few images of some class to split off a stratified share
-        raise RepgenError(f"cannot split off a stratified {name} set: {err}; add images to "
-                          "the smallest classes or change data.valid_fraction/test_fraction") from err
+        raise RepgenError(
+            f"cannot split off a stratified {name} set: {err}; add images to "
+            "the smallest classes or change data.valid_fraction/test_fraction"
+        ) from err
 
 
 def load_split(folder: str | Path, split: str) -> tuple[np.ndarray, np.ndarray]:

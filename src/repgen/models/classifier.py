@@ -17,8 +17,14 @@ def _conv_block(x, channels: int):
 
 
 def build_classifier(
-    *, num_classes: int = 10, width: int = 32, feature_dim: int = 128, dropout: float = 0.3,
-    augment: bool = True, learning_rate: float = 2e-3, decay_steps: int | None = None,
+    *,
+    num_classes: int = 10,
+    width: int = 32,
+    feature_dim: int = 128,
+    dropout: float = 0.3,
+    augment: bool = True,
+    learning_rate: float = 2e-3,
+    decay_steps: int | None = None,
 ) -> keras.Model:
     """A compiled CNN: three conv blocks (w, 2w, 2w) with batch norm, then the feature layer.
 
@@ -42,7 +48,8 @@ def build_classifier(
 
     schedule = (
         keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps)
-        if decay_steps else learning_rate
+        if decay_steps
+        else learning_rate
     )
     model.compile(
         optimizer=keras.optimizers.Adam(schedule),
