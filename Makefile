@@ -36,6 +36,7 @@ dataset:
 # Headless Chromium for the test that renders the HTML report.
 browser:
 	@if ! command -v chromium >/dev/null && command -v apt-get >/dev/null; then \
-		$(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null \
+		( $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 \
+		  || ( $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null ) ) \
 		|| echo "warning: could not install chromium; the report rendering test will be skipped"; \
 	fi

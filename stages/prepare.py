@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from repgen import config
-from repgen.data.prepared import make_splits
+from repgen.data.preparation import make_splits
 from repgen.errors import run_main
 from repgen.io import read_json, save_npz, write_json
 

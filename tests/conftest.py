@@ -19,9 +19,39 @@ VENV_BIN = Path(sys.executable).parent
 # Each model family adds its own section here.
 TINY_PARAMS = {
     "data": {"dataset": "folder", "valid_fraction": 0.2, "test_fraction": 0.2},
-    "corrupt": {"gaussian": [0.3], "salt_and_pepper": [0.1], "speckle": [], "poisson": [],
-                "masking": [0.25], "superres_factors": [2], "preview_images": 4},
+    "corrupt": {
+        "gaussian": [0.3],
+        "salt_and_pepper": [0.1],
+        "speckle": [],
+        "poisson": [],
+        "masking": [0.25],
+        "superres_factors": [2],
+        "preview_images": 4,
+    },
     "classifier": {"epochs": 1, "batch_size": 32, "width": 4, "feature_dim": 16},
+    "gan": {"epochs": 1, "batch_size": 16, "width": 4, "latent_dim": 8, "grid_images": 16},
+    "superres": {"width": 4, "blocks": 1, "batch_size": 16, "train_limit": 64, "epochs": 1,
+                 "gan_epochs": 1},
+    "vae": {"epochs": 1, "batch_size": 32, "width": 4, "latent_dim": 4},
+    "autoencoder": {"epochs": 1, "batch_size": 32, "hidden": 16, "codings": 4,
+                    "preview_images": 4},
+    "conv_autoencoder": {"epochs": 1, "batch_size": 32, "width": 4, "codings": 4,
+                         "preview_images": 4},
+    "denoising_autoencoder": {"epochs": 1, "batch_size": 32, "width": 4, "valid_limit": 16,
+                              "preview_images": 4},
+    "evaluate_denoising": {"subset_size": 8, "preview_images": 3},
+    "evaluate_latent": {"fit_size": 64, "tsne_points": 24, "neighbors": 5},
+    "flow": {"epochs": 1, "batch_size": 32, "couplings": 1, "hidden": 4, "depth": 1},
+    "evaluate_likelihood": {"iw_samples": 4, "test_limit": 16, "grid_images": 4,
+                            "interpolation_steps": 3},
+    "evaluate_generative": {"n_samples": 100, "sample_batch": 50, "kid_blocks": 5,
+                            "kid_block_size": 50, "grid_per_class": 4},
+    "downstream": {"real_per_class": [3], "generators": None, "synthetic_per_class": 5,
+                   "seeds": 2, "steps": 10,
+                   "real_all_steps": 10, "batch_size": 16},
+    "diffusion": {"epochs": 1, "batch_size": 32, "timesteps": 20, "widths": [8, 16],
+                  "embedding_dim": 16, "speed_samples": 4,
+                  "samplers": [{"kind": "ddim", "steps": 5}, {"kind": "ddpm"}]},
 }
 
 
@@ -60,8 +90,11 @@ def write_image_folder(root: Path, n_per_class: int = 30, n_classes: int = 4) ->
 def deep_merge(base: dict, override: dict) -> dict:
     out = dict(base)
     for key, value in override.items():
-        out[key] = deep_merge(out[key], value) if isinstance(value, dict) and isinstance(
-            out.get(key), dict) else value
+        out[key] = (
+            deep_merge(out[key], value)
+            if isinstance(value, dict) and isinstance(out.get(key), dict)
+            else value
+        )
     return out
 
 
@@ -70,7 +103,9 @@ def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedPr
     env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
     result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     if check and result.returncode != 0:
-        raise AssertionError(f"{cmd} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"{cmd} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
     return result
 
 
@@ -78,10 +113,27 @@ def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedPr
 def project(tmp_path) -> Path:
     """A copy of the project (code, dvc.yaml, params) in its own git repository, with tiny
     params and a generated image folder as its dataset."""
+    return make_project(tmp_path)
+
+
+# Skipped anywhere in the tree, and skipped only at these paths (src/repgen/data is code).
+_SKIP_NAMES = {".venv", ".git", "__pycache__", ".pytest_cache", ".ruff_cache"}
+_SKIP_PATHS = {"data", "models", "reports", "dvclive", ".dvc/cache", ".dvc/tmp"}
+
+
+def _ignore(folder: str, names: list[str]) -> list[str]:
+    relative = Path(folder).relative_to(ROOT)
+    return [
+        n
+        for n in names
+        if n in _SKIP_NAMES or n.endswith(".egg-info") or (relative / n).as_posix() in _SKIP_PATHS
+    ]
+
+
+def make_project(tmp_path: Path) -> Path:
+    """The `project` fixture's work, for fixtures of a wider scope (tmp_path_factory)."""
     dest = tmp_path / "project"
-    ignore = shutil.ignore_patterns(".venv", ".git", "data", "models", "__pycache__", "*.egg-info",
-                                    ".pytest_cache", ".ruff_cache", "reports", "dvclive")
-    shutil.copytree(ROOT, dest, ignore=ignore)
+    shutil.copytree(ROOT, dest, ignore=_ignore)
     for generated in ("metrics", "plots", "dvc.lock"):
         target = dest / generated
         if target.is_dir():

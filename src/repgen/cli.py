@@ -14,7 +14,7 @@ import sys
 from repgen.errors import run_main
 
 # Modules under repgen.commands, in the order `repgen --help` lists them.
-COMMANDS: list[str] = []
+COMMANDS: list[str] = ["check", "sample", "upscale", "denoise"]
 
 
 def build_parser() -> argparse.ArgumentParser:

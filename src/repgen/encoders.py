@@ -9,19 +9,10 @@ in _MODULES.
 """
 
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
 
-import numpy as np
+from repgen.interfaces import Encoder
 
-
-@dataclass(frozen=True)
-class Encoder:
-    """One way of encoding images with one trained model."""
-
-    name: str  # the key in metrics/latent.json
-    model: str  # the trained model's name: models/<model>.keras
-    encode: Callable[..., np.ndarray]  # (model, uint8 images (N, 28, 28)) -> float32 (N, D)
+__all__ = ["Encoder", "encoders"]
 
 
 def encoders(params) -> list[Encoder]:
@@ -33,4 +24,7 @@ def encoders(params) -> list[Encoder]:
 
 
 # Model modules that define `encoders(params) -> list[Encoder]`.
-_MODULES: list[str] = []
+_MODULES: list[str] = [
+    "repgen.models.autoencoder",
+    "repgen.models.vae",
+]

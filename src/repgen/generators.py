@@ -11,24 +11,10 @@ one entry to `generators()`.
 """
 
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
 
-import numpy as np
+from repgen.interfaces import Generator, Sampler
 
-# sample(model, n, labels, seed) -> float32 (n, 28, 28) in [0, 1]; labels is an int array
-# of shape (n,) for a conditional generator, or None for unconditional sampling.
-Sampler = Callable[..., np.ndarray]
-
-
-@dataclass(frozen=True)
-class Generator:
-    """One way of drawing images from one trained model."""
-
-    name: str  # the key in metrics/generative.json, e.g. "diffusion_ddim_50"
-    model: str  # the trained model's name: models/<model>.keras
-    conditional: bool  # accepts class labels
-    sample: Sampler
+__all__ = ["Generator", "Sampler", "find", "generators"]
 
 
 def generators(params) -> list[Generator]:
@@ -55,4 +41,9 @@ def find(params, name: str) -> Generator:
 
 
 # Model modules that define `generators(params) -> list[Generator]`, in report order.
-_MODULES: list[str] = []
+_MODULES: list[str] = [
+    "repgen.models.gan",
+    "repgen.models.vae",
+    "repgen.models.flow",
+    "repgen.models.diffusion",
+]

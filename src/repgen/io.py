@@ -1,5 +1,6 @@
 """Files that are never half-written: atomic writes for bytes, arrays, JSON and PNG images."""
 
+import hashlib
 import json
 import os
 import tempfile
@@ -31,6 +32,15 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    """The hex SHA-256 of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def save_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:

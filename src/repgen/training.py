@@ -39,9 +39,8 @@ import numpy as np
 import tensorflow as tf
 from dvclive import Live
 
-from repgen.data.download import sha256_of
 from repgen.errors import RepgenError
-from repgen.io import atomic_path, load_npz, write_json
+from repgen.io import atomic_path, load_npz, sha256_of, write_json
 
 log = logging.getLogger(__name__)
 
@@ -180,11 +179,12 @@ class _Checkpoint:
             log.info("checkpoint %s was made with other params or data; starting afresh", self.path)
             return None
         variables = _state_variables(model)
-        if len(arrays) != len(variables):
+        saved = [arrays[f"v{i:05d}"] for i in range(len(arrays))]
+        if [tuple(a.shape) for a in saved] != [tuple(v.shape) for v in variables]:
             log.warning("checkpoint %s does not fit this model; starting afresh", self.path)
             return None
-        for i, variable in enumerate(variables):
-            variable.assign(arrays[f"v{i:05d}"])
+        for variable, value in zip(variables, saved, strict=True):
+            variable.assign(value)
         return header
 
 

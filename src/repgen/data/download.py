@@ -5,7 +5,6 @@ each mirror in turn, checked, validated, and only then moved into place, so a fa
 never leaves a partial file behind.
 """
 
-import hashlib
 import logging
 import shutil
 import time
@@ -16,24 +15,15 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from repgen.errors import RepgenError
-from repgen.io import atomic_path
+from repgen.io import atomic_path, sha256_of
 
 log = logging.getLogger(__name__)
 
-CHUNK = 1 << 20
+CHUNK = 1 << 20  # bytes per read while copying
 
 
 class MirrorError(Exception):
     """One mirror failed for one file; the reason goes into the final error message."""
-
-
-def sha256_of(path: Path) -> str:
-    """The hex SHA-256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _is_transient(err: Exception) -> bool:

@@ -3,6 +3,7 @@
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+SPLITS = ("train", "valid", "test")
 SPLIT_SEED = 0  # the split is part of the dataset, not of a run: it never follows `seed`
 
 

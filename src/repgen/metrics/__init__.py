@@ -1,0 +1,1 @@
+"""Metrics: image quality, generative, likelihood and latent-space numbers."""

@@ -1,0 +1,22 @@
+"""Stage train@conv_autoencoder: the convolutional autoencoder.
+
+    python stages/train_conv_autoencoder.py data/prepared models/conv_autoencoder.keras
+
+Reconstructions of fixed validation images: dvclive images each epoch, and
+plots/train/conv_autoencoder/reconstructions.png after training.
+"""
+
+import sys
+from pathlib import Path
+
+from repgen import config
+from repgen.errors import run_main
+from repgen.models.autoencoder import fit_autoencoder
+
+
+def main(argv: list[str]) -> None:
+    fit_autoencoder("conv_autoencoder", config.load(), Path(argv[0]), Path(argv[1]))
+
+
+if __name__ == "__main__":
+    run_main(main, sys.argv[1:])
