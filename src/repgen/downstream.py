@@ -21,6 +21,7 @@ import logging
 import time
 from collections.abc import Callable
 
+import keras
 import numpy as np
 import tensorflow as tf
 from matplotlib.figure import Figure
@@ -115,6 +116,11 @@ def train_and_test(
         learning_rate=cfg.learning_rate,
         decay_steps=steps,
     )
+    # A few hundred steps leave batch norm's moving statistics (momentum 0.99) near their
+    # initial values, and the test-time network near chance; let them follow faster.
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.momentum = 0.9
     images, labels = pool
     data = (
         tf.data.Dataset.from_tensor_slices((to_input(images), labels))
