@@ -77,32 +77,11 @@ def test_a_killed_run_resumes_and_ends_like_a_straight_run(tmp_path):
     assert not state.exists()  # a finished run leaves no checkpoint behind
 
 
-def test_non_finite_loss_stops_with_a_clear_error(tmp_path):
+def fit_tiny(x, y, root, **kwargs):
+    """Two epochs of a 2-class classifier of width 4 through the harness."""
     from repgen.models.classifier import build_classifier
 
-    x = np.full((64, 28, 28, 1), np.nan, np.float32)
-    y = np.zeros(64, np.int64)
-    with pytest.raises(RepgenError, match=r"tiny: loss became nan at epoch 1, batch 1"):
-        fit(
-            "tiny",
-            build=lambda: build_classifier(num_classes=2, width=4, feature_dim=8),
-            batches=lambda e: shuffled_batches((x, y), 32, seed=0, epoch=e),
-            epochs=2,
-            seed=0,
-            fingerprint="f",
-            paths=TrainPaths.for_model("tiny", tmp_path / "m.keras", tmp_path),
-        )
-    assert not (tmp_path / "m.keras").exists()
-
-
-def test_history_and_summary_are_written(tmp_path):
-    from repgen.io import read_json
-    from repgen.models.classifier import build_classifier
-
-    rng = np.random.default_rng(0)
-    x = rng.random((64, 28, 28, 1), dtype=np.float32)
-    y = rng.integers(0, 2, 64)
-    paths = TrainPaths.for_model("tiny", tmp_path / "m.keras", tmp_path)
+    paths = TrainPaths.for_model("tiny", root / "m.keras", root)
     fit(
         "tiny",
         build=lambda: build_classifier(num_classes=2, width=4, feature_dim=8),
@@ -111,8 +90,26 @@ def test_history_and_summary_are_written(tmp_path):
         seed=0,
         fingerprint="f",
         paths=paths,
-        valid=shuffled_batches((x, y), 32, seed=0, epoch=0),
+        **kwargs,
     )
+    return paths
+
+
+def test_non_finite_loss_stops_with_a_clear_error(tmp_path):
+    x = np.full((64, 28, 28, 1), np.nan, np.float32)
+    y = np.zeros(64, np.int64)
+    with pytest.raises(RepgenError, match=r"tiny: loss became nan at epoch 1, batch 1"):
+        fit_tiny(x, y, tmp_path)
+    assert not (tmp_path / "m.keras").exists()
+
+
+def test_history_and_summary_are_written(tmp_path):
+    from repgen.io import read_json
+
+    rng = np.random.default_rng(0)
+    x = rng.random((64, 28, 28, 1), dtype=np.float32)
+    y = rng.integers(0, 2, 64)
+    paths = fit_tiny(x, y, tmp_path, valid=shuffled_batches((x, y), 32, seed=0, epoch=0))
     summary = read_json(paths.metrics)
     assert summary["epochs"] == 2 and np.isfinite(summary["train"]["loss"])
     assert "loss" in summary["valid"]
