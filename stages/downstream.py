@@ -48,7 +48,8 @@ def main(argv: list[str]) -> None:
     )
 
     def train_one(pool, seed: int, name: str) -> float:
-        steps = cfg.real_all_steps if name == "real_all" else cfg.steps
+        whole_pool = name == "real_all" or name.startswith("synthetic_only_")
+        steps = cfg.full_pool_steps if whole_pool else cfg.steps
         return train_and_test(
             pool,
             test,

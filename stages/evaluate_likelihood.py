@@ -23,7 +23,7 @@ from repgen.errors import run_main
 from repgen.io import save_png, to_uint8, write_json
 from repgen.metrics.likelihood import summary
 from repgen.models import flow, vae
-from repgen.plots import image_grid, labelled_rows
+from repgen.plots import image_grid
 from repgen.training import load_model
 
 DIMS = 28 * 28
@@ -49,42 +49,6 @@ def flow_metrics(model, images, seed: int) -> dict:
     return {**out, "seconds": round(time.perf_counter() - start, 1)}
 
 
-def vae_pictures(model, images, labels, cfg, seed: int, folder: Path) -> None:
-    steps, n = cfg.interpolation_steps, cfg.grid_images
-    conditional = labels.astype(np.int32) if model.conditional else None
-    ncols = int(np.ceil(np.sqrt(n)))
-    samples = vae.sample(model, n, seed=seed)
-    save_png(
-        folder / "vae_samples.png",
-        to_uint8(image_grid(samples, ncols)),
-        synthetic_from="vae",
-        description="VAE samples: decoder means at codes from the prior",
-    )
-    shown = images[:8]
-    recon = model(vae.to_input(shown), None if conditional is None else conditional[:8])
-    labelled_rows(
-        [shown / 255.0, recon.numpy()[..., 0]],
-        ["test", "reconstructed"],
-        folder / "vae_reconstructions.png",
-        title="VAE reconstructions",
-        synthetic_from="vae",
-    )
-    pairs = np.stack([images[0:4], images[4:8]])  # (2, 4, 28, 28): image i+4 from image i
-    if conditional is not None:  # the label of the start image, held along the line
-        rows = vae.interpolations(model, pairs, conditional[0:4], steps=steps)
-        walk = vae.latent_walk(model, rows=4, steps=steps, seed=seed, labels=conditional[0:4])
-    else:
-        rows = vae.interpolations(model, pairs, steps=steps)
-        walk = vae.latent_walk(model, rows=4, steps=steps, seed=seed)
-    labelled_rows(
-        [*rows, *walk],
-        [f"pair {i + 1}" for i in range(4)] + [f"line {i + 1}" for i in range(4)],
-        folder / "vae_interpolations.png",
-        title="VAE: between two test images; along lines through z = 0",
-        synthetic_from="vae",
-    )
-
-
 def main(argv: list[str]) -> None:
     prepared, vae_path, flow_path = Path(argv[0]), Path(argv[1]), Path(argv[2])
     metrics_path, plots = Path(argv[3]), Path(argv[4])
@@ -99,7 +63,15 @@ def main(argv: list[str]) -> None:
     }
     write_json(metrics_path, metrics)
 
-    vae_pictures(vae_model, images, labels, cfg, params.seed, plots)
+    vae.save_pictures(
+        vae_model,
+        images,
+        labels,
+        plots,
+        grid_images=cfg.grid_images,
+        steps=cfg.interpolation_steps,
+        seed=params.seed,
+    )
     n, ncols = cfg.grid_images, int(np.ceil(np.sqrt(cfg.grid_images)))
     samples = flow.sample(flow_model, n, seed=params.seed, temperature=params.flow.temperature)
     save_png(

@@ -76,7 +76,7 @@ TINY_PARAMS = {
         "synthetic_per_class": 5,
         "seeds": 2,
         "steps": 10,
-        "real_all_steps": 10,
+        "full_pool_steps": 10,
         "batch_size": 16,
     },
     "diffusion": {

@@ -145,15 +145,17 @@ class EvaluateGenerativeParams(Section):
 
 
 class DownstreamParams(Section):
-    # Every setting trains the classifier's architecture for the same number of steps, so
-    # only the training pool differs; real_all gets real_all_steps (its pool is 55k images).
+    # The few-shot settings (real_<n> and real_<n>_plus_<gen>) train the classifier's
+    # architecture for `steps` steps, so only their pools differ; the whole-pool settings
+    # (real_all and synthetic_only_<gen>, which the classification accuracy score compares)
+    # train for `full_pool_steps`.
     real_per_class: tuple[PositiveInt, ...] = (10, 100)  # the few-shot settings
     # Conditional generators whose samples (data/samples/<name>.npz) join; null: all of them.
     generators: tuple[str, ...] | None = None
     synthetic_per_class: PositiveInt = 200  # added per class from each of those generators
     seeds: Annotated[int, Field(ge=1)] = 3
     steps: PositiveInt = 100
-    real_all_steps: PositiveInt = 300
+    full_pool_steps: PositiveInt = 300
     batch_size: PositiveInt = 32
 
 

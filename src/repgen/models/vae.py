@@ -310,3 +310,51 @@ def latent_walk(
     flat_labels = None if labels is None else np.repeat(labels, steps)
     decoded = decode_means(model, z.reshape(-1, model.latent_dim), flat_labels)
     return decoded.reshape(rows, steps, SIZE, SIZE)  # (rows, steps, 28, 28)
+
+
+def save_pictures(
+    model: VAE,
+    images: np.ndarray,
+    labels: np.ndarray,
+    folder,
+    *,
+    grid_images: int,
+    steps: int,
+    seed: int = 0,
+) -> None:
+    """vae_samples.png, vae_reconstructions.png and vae_interpolations.png in `folder`, from
+    test images uint8 (N >= 8, 28, 28) and their labels (used when the model is conditional)."""
+    from pathlib import Path
+
+    from repgen.io import save_png, to_uint8
+    from repgen.plots import image_grid, labelled_rows
+
+    folder = Path(folder)
+    conditional = labels.astype(np.int32) if model.conditional else None
+    samples = sample(model, grid_images, seed=seed)
+    save_png(
+        folder / "vae_samples.png",
+        to_uint8(image_grid(samples, int(np.ceil(np.sqrt(grid_images))))),
+        synthetic_from="vae",
+        description="VAE samples: decoder means at codes from the prior",
+    )
+    shown = images[:8]
+    recon = model(to_input(shown), None if conditional is None else conditional[:8])
+    labelled_rows(
+        [shown / 255.0, recon.numpy()[..., 0]],
+        ["test", "reconstructed"],
+        folder / "vae_reconstructions.png",
+        title="VAE reconstructions",
+        synthetic_from="vae",
+    )
+    pairs = np.stack([images[0:4], images[4:8]])  # (2, 4, 28, 28): image i+4 from image i
+    held = None if conditional is None else conditional[0:4]  # the start image's label
+    rows = interpolations(model, pairs, held, steps=steps)
+    walk = latent_walk(model, rows=4, steps=steps, seed=seed, labels=held)
+    labelled_rows(
+        [*rows, *walk],
+        [f"pair {i + 1}" for i in range(4)] + [f"line {i + 1}" for i in range(4)],
+        folder / "vae_interpolations.png",
+        title="VAE: between two test images; along lines through z = 0",
+        synthetic_from="vae",
+    )
