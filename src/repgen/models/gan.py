@@ -25,7 +25,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from repgen.interfaces import Generator
+from repgen.interfaces import Generator, TwoOptimizers
 
 LOSSES = ("bce", "hinge", "wgan-gp")
 
@@ -108,7 +108,7 @@ def generator_loss(kind: str, fake_logits: tf.Tensor) -> tf.Tensor:
 
 
 @keras.saving.register_keras_serializable(package="repgen")
-class GAN(keras.Model):
+class GAN(TwoOptimizers, keras.Model):
     """A DCGAN with a choice of loss, optional spectral norm, an EMA generator, and labels.
 
     Train with `fit` on batches of (images in [0, 1] (B, 28, 28, 1), labels (B,)).
@@ -154,20 +154,10 @@ class GAN(keras.Model):
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.built = True
 
-    def build_optimizers(self) -> None:
-        """Two Adam optimizers (beta_1 0.5 as in DCGAN), built on their networks' weights."""
-        if getattr(self, "g_optimizer", None) is None:
-            # betas (0.0, 0.9) as WGAN-GP and SNGAN use; (0.5, 0.999) as DCGAN for bce
-            beta_1, beta_2 = (0.5, 0.999) if self.loss_kind == "bce" else (0.0, 0.9)
-            self.g_optimizer = keras.optimizers.Adam(self.learning_rate, beta_1, beta_2)
-            self.d_optimizer = keras.optimizers.Adam(self.learning_rate, beta_1, beta_2)
-        if not self.g_optimizer.built:
-            self.g_optimizer.build(self.generator.trainable_variables)
-            self.d_optimizer.build(self.discriminator.trainable_variables)
-
-    def compile(self, **kwargs):
-        self.build_optimizers()
-        super().compile(optimizer=self.g_optimizer, **kwargs)
+    def make_optimizers(self):
+        """Two Adams: betas (0.5, 0.999) as DCGAN for bce, (0.0, 0.9) as WGAN-GP and SNGAN."""
+        beta_1, beta_2 = (0.5, 0.999) if self.loss_kind == "bce" else (0.0, 0.9)
+        return tuple(keras.optimizers.Adam(self.learning_rate, beta_1, beta_2) for _ in "gd")
 
     @property
     def metrics(self):

@@ -22,6 +22,7 @@ import tensorflow as tf
 from skimage.metrics import structural_similarity
 
 from repgen.data.prepared import load_split
+from repgen.interfaces import TwoOptimizers
 from repgen.io import load_npz
 
 
@@ -80,7 +81,7 @@ def build_discriminator(*, width: int = 32) -> keras.Model:
 
 
 @keras.saving.register_keras_serializable(package="repgen")
-class SuperResolution(keras.Model):
+class SuperResolution(TwoOptimizers, keras.Model):
     """Generator (and discriminator) of super-resolution; content loss alone when
     adversarial_weight is 0, else SRGAN-style fine-tuning. Batches are (low, high) images."""
 
@@ -108,18 +109,12 @@ class SuperResolution(keras.Model):
     def adversarial(self) -> bool:
         return self.adversarial_weight > 0
 
-    def build_optimizers(self) -> None:
-        """Adam for the generator and, when adversarial, for the discriminator."""
-        if getattr(self, "g_optimizer", None) is None:
-            self.g_optimizer = keras.optimizers.Adam(self.learning_rate)
-            self.d_optimizer = keras.optimizers.Adam(self.learning_rate, beta_1=0.5)
-        if not self.g_optimizer.built:
-            self.g_optimizer.build(self.generator.trainable_variables)
-            self.d_optimizer.build(self.discriminator.trainable_variables)
-
-    def compile(self, **kwargs):
-        self.build_optimizers()
-        super().compile(optimizer=self.g_optimizer, **kwargs)
+    def make_optimizers(self):
+        """Adam for the generator; for the discriminator (used when adversarial) beta_1 0.5."""
+        return (
+            keras.optimizers.Adam(self.learning_rate),
+            keras.optimizers.Adam(self.learning_rate, beta_1=0.5),
+        )
 
     @property
     def metrics(self):
