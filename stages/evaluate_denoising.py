@@ -57,6 +57,13 @@ def score_setting(kind, level, clean, noisy, model, cfg) -> tuple[dict, dict]:
     return scores, restored
 
 
+def picture(clean, restored: dict, path: Path, n: int, name: str) -> None:
+    """The first n test images: clean, then as each method left them."""
+    shown = {"clean": clean[:n], **{k: v[:n] for k, v in restored.items()}}
+    rows, title = list(shown.values()), f"{name}: first {n} test images"
+    labelled_rows(rows, list(shown), path, title=title, synthetic_from=MODEL)
+
+
 def main(argv: list[str]) -> None:
     prepared, corrupted, model_path = Path(argv[0]), Path(argv[1]), Path(argv[2])
     metrics_path, pictures = Path(argv[3]), Path(argv[4])
@@ -77,25 +84,10 @@ def main(argv: list[str]) -> None:
             )
         scores, restored = score_setting(kind, level, clean, noisy_sets[name] / 255.0, model, cfg)
         results[name] = scores
-        shown = {"clean": clean[: cfg.preview_images]}
-        shown.update({k: v[: cfg.preview_images] for k, v in restored.items()})
-        labelled_rows(
-            list(shown.values()),
-            list(shown),
-            pictures / f"{name}.png",
-            title=f"{name}: first {cfg.preview_images} test images",
-            synthetic_from=MODEL,
-        )
+        picture(clean, restored, pictures / f"{name}.png", cfg.preview_images, name)
         dae = scores[MODEL]
         best = max(v["psnr"] for k, v in scores.items() if not k.startswith(MODEL))
-        log.info(
-            "%s: %s %.2f dB / %.3f (best other %.2f dB)",
-            name,
-            MODEL,
-            dae["psnr"],
-            dae["ssim"],
-            best,
-        )
+        log.info("%s: %s %.2f / %.3f, best other %.2f dB", name, MODEL, *dae.values(), best)
     write_json(metrics_path, results)
 
 

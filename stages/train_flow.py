@@ -7,6 +7,7 @@ Logs samples from fixed codes at the configured temperature after every epoch
 (plots/train/flow/images).
 """
 
+import math
 import sys
 from pathlib import Path
 
@@ -55,6 +56,7 @@ def main(argv: list[str]) -> None:
             alpha=cfg.alpha,
             seed=params.seed,
             learning_rate=cfg.learning_rate,
+            decay_steps=math.ceil(len(images) / cfg.batch_size) * cfg.epochs,
             init_images=images[:10_000],
         ),
         batches=lambda epoch: shuffled_batches(

@@ -63,6 +63,16 @@ def test_training_lowers_the_loss_on_a_tiny_batch(kind):
     assert model.evaluate(inputs, x, verbose=0) < 0.7 * before
 
 
+def test_denoiser_loss_is_the_clipped_error_plus_a_tenth_of_the_raw_one():
+    clean = np.array([[0.0, 0.5, 1.0, 0.2]], np.float32)
+    output = np.array([[-0.5, 0.5, 1.5, 0.4]], np.float32)  # clipped: [0, 0.5, 1, 0.4]
+    loss = float(tiny("dae").training_loss(output, clean))
+    # clipped errors (0, 0, 0, 0.2), raw errors (0.5, 0, 0.5, 0.2)
+    assert loss == pytest.approx(0.04 / 4 + 0.1 * (0.25 + 0.25 + 0.04) / 4, rel=1e-6)
+    # the plain autoencoders keep the plain MSE
+    assert float(tiny("dense").training_loss(output, clean)) == pytest.approx(0.54 / 4, rel=1e-6)
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_save_and_load_round_trip(kind, tmp_path):
     model = compile_model(tiny(kind), learning_rate=1e-3)

@@ -248,15 +248,26 @@ class RealNVP(keras.Model):
 
 
 def build_flow(
-    *, learning_rate: float = 1e-3, init_images: np.ndarray | None = None, **kwargs
+    *,
+    learning_rate: float = 1e-3,
+    decay_steps: int | None = None,
+    init_images: np.ndarray | None = None,
+    **kwargs,
 ) -> RealNVP:
     """A compiled RealNVP, its per-pixel affine map set from `init_images` (uint8 (N, H, W))
-    when given; other keyword arguments go to RealNVP. Gradients are clipped by norm, as the
-    log-determinant makes early steps large."""
+    when given; other keyword arguments go to RealNVP. `decay_steps` (the total) turns on a
+    cosine decay of the learning rate to 5% of its peak (in a 3-epoch run on all 55k images,
+    the last epoch, at small rates, gained 0.13 bits/dim after the second gained nothing).
+    Gradients are clipped by norm, as the log-determinant makes early steps large."""
     model = RealNVP(**kwargs)
     if init_images is not None:
         model.initialize_from(init_images)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=50.0))
+    schedule = (
+        keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps, alpha=0.05)
+        if decay_steps
+        else learning_rate
+    )
+    model.compile(optimizer=keras.optimizers.Adam(schedule, clipnorm=50.0))
     return model
 
 
