@@ -6,7 +6,9 @@
 Beside the generators: `real_train` (as many real training images: the floor) and `noise`
 (uniform noise: the ceiling). Writes each generator's samples (uint8, with labels when it is
 conditional) to data/samples/<name>.npz for the downstream stage, a sample sheet per
-generator and one figure with all of them side by side.
+generator and one figure with all of them side by side. A sampler that drew more samples
+than another of the same model also gets `<name>.matched`: the scores of its first samples,
+as many as the other drew, so that the two compare at equal n.
 """
 
 import shutil
@@ -14,10 +16,9 @@ import sys
 from functools import partial
 from pathlib import Path
 
-from repgen import config
+from repgen import config, generative
 from repgen.data.prepared import class_names, load_split
 from repgen.errors import run_main
-from repgen.generative import baselines, class_rows, draw_samples, sample_counts, side_by_side
 from repgen.generators import generators
 from repgen.io import save_npz, write_json
 from repgen.metrics.generative import classifier_features, scores
@@ -31,7 +32,7 @@ def main(argv: list[str]) -> None:
     params = config.load()
     cfg = params.evaluate_generative
     registry = generators(params)
-    counts = sample_counts(cfg, [gen.name for gen in registry])
+    counts = generative.sample_counts(cfg, [gen.name for gen in registry])
     for folder in (plots, samples):  # this stage's outputs alone: no stale generator left
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
@@ -49,13 +50,14 @@ def main(argv: list[str]) -> None:
     )
     results = {
         name: score(classifier_features(classifier, images))
-        for name, images in baselines(prepared, cfg.n_samples, params.seed).items()
+        for name, images in generative.baselines(prepared, cfg.n_samples, params.seed).items()
     }
-    rows_of = partial(class_rows, num_classes=len(names), per_class=cfg.grid_per_class)
+    rows_of = partial(generative.class_rows, num_classes=len(names), per_class=cfg.grid_per_class)
     panels = {"real (test)": rows_of(test_x, test_y)}
 
+    features = {}
     for gen in registry:
-        images, labels, seconds = draw_samples(
+        images, labels, seconds = generative.draw_samples(
             gen,
             load_model(models / f"{gen.model}.keras"),
             n=counts[gen.name],
@@ -63,8 +65,9 @@ def main(argv: list[str]) -> None:
             seed=params.seed,
             batch=cfg.sample_batch,
         )
+        features[gen.name] = classifier_features(classifier, images)
         results[gen.name] = {
-            **score(classifier_features(classifier, images)),
+            **score(features[gen.name]),
             "samples_per_second": round(len(images) / seconds, 2),
             "n_samples": len(images),
         }
@@ -80,11 +83,13 @@ def main(argv: list[str]) -> None:
         )
         panels[f"{gen.name}\nFID {results[gen.name]['fid']:.3g}"] = rows
 
-    write_json(metrics_path, results)
     write_json(
         plots / "scores.json", [{"generator": name, **values} for name, values in results.items()]
     )
-    side_by_side(
+    for name, n in generative.matched_counts(registry, counts).items():
+        results[name]["matched"] = {"n_samples": n, **score(features[name].first(n))}
+    write_json(metrics_path, results)
+    generative.side_by_side(
         panels,
         plots / "samples" / "all.png",
         synthetic_from=", ".join(gen.name for gen in registry) or None,

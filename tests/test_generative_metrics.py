@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from repgen.errors import RepgenError
-from repgen.generative import balanced_labels, class_rows, draw_samples
+from repgen.generative import balanced_labels, class_rows, draw_samples, matched_counts
 from repgen.generators import Generator
 from repgen.metrics import generative as gm
 from repgen.models.classifier import build_classifier
@@ -148,6 +148,20 @@ def test_draw_samples_is_class_balanced_batched_and_seeded():
     again, _, _ = draw_samples(gen, None, n=103, num_classes=4, seed=1, batch=25)
     np.testing.assert_array_equal(images, again)
     assert abs(int(images[labels == 3].mean()) - 191) < 5  # 0.75 * 255
+
+
+def test_samplers_of_one_model_are_matched_at_the_smaller_sample_count():
+    gens = [
+        Generator(name=name, model=model, conditional=True, sample=_noisy_means)
+        for name, model in [("d_fast", "d"), ("d_slow", "d"), ("d_mid", "d"), ("gan", "gan")]
+    ]
+    counts = {"d_fast": 2000, "d_slow": 200, "d_mid": 500, "gan": 10_000}
+    assert matched_counts(gens, counts) == {"d_fast": 200, "d_mid": 200}
+    assert matched_counts(gens[3:], counts) == {}
+    features = gm.Features(np.arange(12.0).reshape(6, 2), np.arange(6) % 3, 3)
+    first = features.first(3)
+    np.testing.assert_array_equal(first.features, [[0, 1], [2, 3], [4, 5]])
+    np.testing.assert_array_equal(first.predicted, [0, 1, 2])
 
 
 def test_draw_samples_rejects_a_sampler_of_the_wrong_shape():

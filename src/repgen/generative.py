@@ -111,6 +111,20 @@ def sample_counts(cfg, names: list[str]) -> dict[str, int]:
     return {name: cfg.n_samples_for.get(name, cfg.n_samples) for name in names}
 
 
+def matched_counts(generators: list[Generator], counts: dict[str, int]) -> dict[str, int]:
+    """For each generator that drew more samples than another sampler of the same model, the
+    smaller count: its first that many samples are scored again, so that samplers of one model
+    compare at equal n (FID is biased upward at small n)."""
+    smallest: dict[str, int] = {}
+    for gen in generators:
+        smallest[gen.model] = min(counts[gen.name], smallest.get(gen.model, counts[gen.name]))
+    return {
+        gen.name: smallest[gen.model]
+        for gen in generators
+        if counts[gen.name] > smallest[gen.model]
+    }
+
+
 def baselines(prepared: Path, n: int, seed: int) -> dict[str, np.ndarray]:
     """The floor (real training images) and the ceiling (uniform noise), n images each."""
     train_x, _ = load_split(prepared, "train")

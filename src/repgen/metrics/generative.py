@@ -46,6 +46,10 @@ class Features:
     predicted: np.ndarray  # int64 (N,), the predicted classes
     num_classes: int
 
+    def first(self, n: int) -> "Features":
+        """The first n images' features (class-balanced for balanced-label samples)."""
+        return Features(self.features[:n], self.predicted[:n], self.num_classes)
+
 
 @functools.lru_cache(maxsize=4)  # one model per classifier, so predict() is traced once
 def _two_outputs(classifier: keras.Model) -> keras.Model:
