@@ -107,6 +107,25 @@ def test_precision_and_recall_on_a_toy_set_with_a_known_answer():
     np.testing.assert_allclose(gm.manifold_radii(real, 3), [3, 2, 2, 2, 2, 2, 2, 2, 2, 3])
 
 
+def test_density_and_coverage_on_the_same_toy_set():
+    real = line(range(10))
+    fake = line([0, 1, 2, 3, 4, 50, 51, 52, 53, 54])
+    # Real balls around each fake at 0..4: 3, 4, 5, 6 and 5 of them (radius 3 at the ends,
+    # 2 inside), none beyond, so density = 23 / (k = 3 x 10 fakes). The nearest fake of the
+    # reals 0..6 lies inside their ball (6 -> 4 at distance 2); of 7, 8 and 9 it does not.
+    density, coverage = gm.density_coverage(real, fake, k=3)
+    assert density == pytest.approx(23 / 30)
+    assert coverage == pytest.approx(0.7)
+
+
+def test_a_cluster_in_a_wide_outlier_ball_fools_precision_not_coverage():
+    real = line([0, 1, 2, 3, 100])  # the outlier's ball reaches back to x = 2
+    fake = line([60] * 10)
+    assert gm.precision_recall(real, fake, k=3)[0] == 1.0
+    density, coverage = gm.density_coverage(real, fake, k=3)
+    assert coverage == pytest.approx(0.2) and density == pytest.approx(1 / 3)
+
+
 def test_precision_and_recall_of_identical_and_disjoint_sets():
     x = np.random.default_rng(6).normal(size=(300, 5))
     assert gm.precision_recall(x, x) == (1.0, 1.0)
@@ -128,7 +147,10 @@ def test_classifier_features_and_scores_on_a_small_classifier():
     result = gm.scores(feats, feats, kid_blocks=2, kid_block_size=30)
     assert result["fid"] == pytest.approx(0.0, abs=1e-6)
     assert result["precision"] == result["recall"] == 1.0
-    assert set(result) == {"fid", "kid", "precision", "recall", "class_entropy_bits"}
+    assert result["coverage"] == 1.0 and result["density"] >= 1.0
+    assert set(result) == {
+        "fid", "kid", "precision", "recall", "density", "coverage", "class_entropy_bits"
+    }
 
 
 def _noisy_means(model, n, labels, seed):

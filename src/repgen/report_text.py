@@ -42,16 +42,19 @@ DOWNSTREAM_PROTOCOL = (
 METRIC_NOTES = {
     "generative": (
         "Computed on the domain classifier's penultimate features against the test set. FID "
-        "and KID: lower is better; precision (fidelity) and recall (coverage): higher is "
-        "better; class entropy: log2(classes) when classes are balanced, lower means missing "
-        "modes. <code>real_train</code> (real training images) is the floor, "
-        "<code>noise</code> (uniform noise) the ceiling."
+        "and KID: lower is better; precision and density (fidelity), recall and coverage "
+        "(diversity): higher is better, density about 1 for real data; class entropy: "
+        "log2(classes) when classes are balanced, lower means missing modes. "
+        "<code>real_train</code> (real training images) is the floor, <code>noise</code> "
+        "(uniform noise) the ceiling: its high precision shows how a few wide real balls "
+        "fool that measure, its coverage does not."
     ),
     "downstream": "Test accuracy, mean and standard deviation over seeds; see the protocol.",
 }
 
 _GENERATIVE_FAILURES = (
-    "Check class entropy and recall for dropped modes, precision for implausible samples."
+    "Check class entropy, recall and coverage for dropped modes, precision and density for "
+    "implausible samples."
 )
 
 MODEL_CARDS = {

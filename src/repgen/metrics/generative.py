@@ -17,6 +17,10 @@ on the same data (the role Inception-v3 plays for ImageNet-sized images):
   the manifold of the real ones (fidelity), and of real samples inside the manifold of the
   generated ones (coverage). A manifold is the union of balls around each sample whose
   radius reaches that sample's k-th nearest neighbour in its own set.
+- density and coverage (Naeem et al. 2020): the same question asked of the real balls
+  alone. Precision trusts every real ball, and a real outlier's wide ball can swallow a
+  whole cluster of bad samples (uniform noise scores a high precision here, a near-zero
+  coverage); coverage cannot be fooled that way.
 - class entropy: the entropy, in bits, of the classifier's predicted classes. log2(C) when
   the C classes are equally common; lower when a generator drops classes (mode collapse).
 """
@@ -132,15 +136,20 @@ def manifold_radii(features: np.ndarray, k: int = 3) -> np.ndarray:
     return distances[:, k]  # column 0 is the sample itself, at distance 0
 
 
-def manifold_coverage(queries: np.ndarray, support: np.ndarray, radii: np.ndarray) -> float:
-    """The share of `queries` inside at least one ball (support_i, radii_i)."""
-    inside = pairwise_distances_chunked(
+def balls_containing(queries: np.ndarray, support: np.ndarray, radii: np.ndarray) -> np.ndarray:
+    """For each of `queries`, how many balls (support_i, radii_i) contain it, int (Q,)."""
+    counts = pairwise_distances_chunked(
         queries,
         support,
-        reduce_func=lambda block, start: (block <= radii).any(axis=1),
+        reduce_func=lambda block, start: (block <= radii).sum(axis=1),
         working_memory=256,
     )
-    return float(np.concatenate(list(inside)).mean())
+    return np.concatenate(list(counts))
+
+
+def manifold_coverage(queries: np.ndarray, support: np.ndarray, radii: np.ndarray) -> float:
+    """The share of `queries` inside at least one ball (support_i, radii_i)."""
+    return float((balls_containing(queries, support, radii) > 0).mean())
 
 
 def precision_recall(real: np.ndarray, fake: np.ndarray, *, k: int = 3) -> tuple[float, float]:
@@ -148,6 +157,20 @@ def precision_recall(real: np.ndarray, fake: np.ndarray, *, k: int = 3) -> tuple
     precision = manifold_coverage(fake, real, manifold_radii(real, k))
     recall = manifold_coverage(real, fake, manifold_radii(fake, k))
     return precision, recall
+
+
+def density_coverage(real: np.ndarray, fake: np.ndarray, *, k: int = 3) -> tuple[float, float]:
+    """Density and coverage (Naeem et al. 2020, arXiv:2002.09797), on the real k-NN balls only.
+
+    density: the mean number of real balls around each fake sample, over k (about 1 when
+    the two sets match, unbounded above); coverage: the share of real balls holding at least
+    one fake sample. Unlike precision, a few real outliers with wide balls cannot make a
+    pile of fakes in one spot look faithful.
+    """
+    radii = manifold_radii(real, k)
+    density = balls_containing(fake, real, radii).mean() / min(k, len(real) - 1)
+    nearest_fake, _ = NearestNeighbors(n_neighbors=1).fit(fake).kneighbors(real)
+    return float(density), float((nearest_fake[:, 0] <= radii).mean())
 
 
 def class_entropy_bits(predicted: np.ndarray, num_classes: int) -> float:
@@ -167,6 +190,7 @@ def scores(
 ) -> dict[str, float]:
     """Every sample-quality number of `fake` against `real`, rounded for metrics files."""
     precision, recall = precision_recall(real.features, fake.features, k=k)
+    density, coverage = density_coverage(real.features, fake.features, k=k)
     kid = kernel_inception_distance(
         real.features, fake.features, blocks=kid_blocks, block_size=kid_block_size, seed=seed
     )
@@ -175,5 +199,7 @@ def scores(
         "kid": round(kid, 6),
         "precision": round(precision, 4),
         "recall": round(recall, 4),
+        "density": round(density, 4),
+        "coverage": round(coverage, 4),
         "class_entropy_bits": round(class_entropy_bits(fake.predicted, fake.num_classes), 4),
     }
