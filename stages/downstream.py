@@ -45,6 +45,7 @@ def main(argv: list[str]) -> None:
         _conditional_samples(samples, cfg.generators),
         real_per_class=cfg.real_per_class,
         synthetic_per_class=cfg.synthetic_per_class,
+        real_share=cfg.real_share,
     )
 
     def train_one(pool, seed: int, name: str) -> float:

@@ -54,6 +54,13 @@ def test_settings_names_and_the_paired_real_subset():
     assert len(plus[1]) == 8 + 16
     np.testing.assert_array_equal(plus[0][:8], real[0])  # the same real images under a seed
     assert len(found["synthetic_only_g"](0)[1]) == 32 and len(found["real_all"](0)[1]) == 40
+    # real_share 0.5: the 8 real images are repeated twice, as many as the 16 synthetic ones
+    balanced = settings(
+        train, synthetic, real_per_class=(2,), synthetic_per_class=4, real_share=0.5
+    )["real_2_plus_g"](7)
+    assert len(balanced[1]) == 16 + 16
+    np.testing.assert_array_equal(balanced[0][8:16], real[0])
+    np.testing.assert_array_equal(balanced[0][16:], plus[0][8:])  # the same synthetic ones
     with pytest.raises(RepgenError, match="samples of g.*synthetic_per_class"):
         settings(train, synthetic, real_per_class=(2,), synthetic_per_class=9)["real_2_plus_g"](0)
 

@@ -149,7 +149,13 @@ def test_classifier_features_and_scores_on_a_small_classifier():
     assert result["precision"] == result["recall"] == 1.0
     assert result["coverage"] == 1.0 and result["density"] >= 1.0
     assert set(result) == {
-        "fid", "kid", "precision", "recall", "density", "coverage", "class_entropy_bits"
+        "fid",
+        "kid",
+        "precision",
+        "recall",
+        "density",
+        "coverage",
+        "class_entropy_bits",
     }
 
 

@@ -153,6 +153,9 @@ class DownstreamParams(Section):
     # Conditional generators whose samples (data/samples/<name>.npz) join; null: all of them.
     generators: tuple[str, ...] | None = None
     synthetic_per_class: PositiveInt = 200  # added per class from each of those generators
+    # Share of a real + synthetic pool that is real, reached by repeating the real images
+    # (so the few real ones are not drowned out); null: the plain union.
+    real_share: Annotated[float, Field(gt=0, lt=1)] | None = 0.5
     seeds: Annotated[int, Field(ge=1)] = 3
     steps: PositiveInt = 100
     full_pool_steps: PositiveInt = 300

@@ -6,7 +6,9 @@
 The settings, each trained from scratch with the domain classifier's architecture:
 - `real_<n>`: n real training images per class;
 - `real_<n>_plus_<gen>`: the same n real ones plus `synthetic_per_class` samples per class
-  from a conditional generator;
+  from a conditional generator; the real images are repeated until they make `real_share`
+  of the pool (half, by default), so each batch holds real and synthetic images alike
+  instead of 20 synthetic images for every real one;
 - `synthetic_only_<gen>`: every sample of the generator and no real image: the
   classification accuracy score (Ravuri & Vinyals 2019);
 - `real_all`: every real training image, the upper bound.
@@ -61,6 +63,7 @@ def settings(
     *,
     real_per_class: tuple[int, ...],
     synthetic_per_class: int,
+    real_share: float | None = None,
 ) -> dict[str, Setting]:
     """Every setting of the experiment by name, each a function of the seed."""
 
@@ -79,6 +82,9 @@ def settings(
                 source=f"samples of {name}",
                 hint=_SYNTHETIC_HINT,
             )
+            if real_share is not None:
+                copies = max(1, round(real_share / (1 - real_share) * len(extra[1]) / len(few[1])))
+                few = (np.tile(few[0], (copies, 1, 1)), np.tile(few[1], copies))
             return np.concatenate([few[0], extra[0]]), np.concatenate([few[1], extra[1]])
 
         return pool
