@@ -79,9 +79,20 @@ class ReconstructionModel(keras.Model):
         return {"loss": self.loss_tracker.result()}
 
     def encode(self, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
-        """float32 (N, 28, 28, 1) in [0, 1] -> codes float32 (N, D)."""
-        codes = self.encoder.predict(images, batch_size=batch_size, verbose=0)
-        return codes.reshape(len(images), -1)  # (N, D)
+        """float32 (N, 28, 28, 1) in [0, 1] -> codes float32 (N, D).
+
+        Batch by batch into one array: predict() holds every batch and their concatenation at
+        once, three times the codes' size (2 GiB for the denoiser's 3136-dim training codes).
+        """
+        encoder = self.encoder
+        codes = None
+        for start in range(0, len(images), batch_size):
+            batch = ops.convert_to_numpy(encoder(images[start : start + batch_size]))
+            batch = batch.reshape(len(batch), -1)  # (B, D)
+            if codes is None:
+                codes = np.empty((len(images), batch.shape[1]), np.float32)
+            codes[start : start + len(batch)] = batch
+        return codes
 
 
 @keras.saving.register_keras_serializable(package="repgen")
