@@ -87,7 +87,9 @@ def main(argv: list[str]) -> None:
         picture(clean, restored, pictures / f"{name}.png", cfg.preview_images, name)
         dae = scores[MODEL]
         best = max(v["psnr"] for k, v in scores.items() if not k.startswith(MODEL))
-        log.info("%s: %s %.2f / %.3f, best other %.2f dB", name, MODEL, *dae.values(), best)
+        log.info(
+            "%s: %s %.2f dB / %.3f, best other %.2f dB", name, MODEL, dae["psnr"], dae["ssim"], best
+        )
     write_json(metrics_path, results)
 
 

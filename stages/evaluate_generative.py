@@ -3,12 +3,10 @@
     python stages/evaluate_generative.py data/prepared models/classifier.keras models \
         metrics/generative.json plots/generative data/samples
 
-Beside the generators: `real_train` (as many real training images: the floor) and `noise`
-(uniform noise: the ceiling). Writes each generator's samples (uint8, with labels when it is
-conditional) to data/samples/<name>.npz for the downstream stage, a sample sheet per
-generator and one figure with all of them side by side. A sampler that drew more samples
-than another of the same model also gets `<name>.matched`: the scores of its first samples,
-as many as the other drew, so that the two compare at equal n.
+Beside them, `real_train` (the floor) and uniform `noise` (the ceiling). Writes samples (with
+labels when conditional) to data/samples/<name>.npz for downstream, a sheet per generator and
+one side-by-side figure. A sampler of a model that has a sampler with fewer samples also gets
+`<name>.matched`: the scores of its first samples, as many, to compare at equal n.
 """
 
 import shutil

@@ -101,9 +101,9 @@ def test_precision_and_recall_on_a_toy_set_with_a_known_answer():
     fake = line([0, 1, 2, 3, 4, 50, 51, 52, 53, 54])
     # Half the fakes lie on the real manifold. The fake balls around 0..4 reach x = 7
     # (4 + radius 3), so reals 0..7 are covered and 8, 9 are not.
-    precision, recall = gm.precision_recall(real, fake, k=3)
-    assert precision == pytest.approx(0.5)
-    assert recall == pytest.approx(0.8)
+    scores = gm.manifold_scores(real, fake, k=3)
+    assert scores["precision"] == pytest.approx(0.5)
+    assert scores["recall"] == pytest.approx(0.8)
     np.testing.assert_allclose(gm.manifold_radii(real, 3), [3, 2, 2, 2, 2, 2, 2, 2, 2, 3])
 
 
@@ -113,23 +113,24 @@ def test_density_and_coverage_on_the_same_toy_set():
     # Real balls around each fake at 0..4: 3, 4, 5, 6 and 5 of them (radius 3 at the ends,
     # 2 inside), none beyond, so density = 23 / (k = 3 x 10 fakes). The nearest fake of the
     # reals 0..6 lies inside their ball (6 -> 4 at distance 2); of 7, 8 and 9 it does not.
-    density, coverage = gm.density_coverage(real, fake, k=3)
-    assert density == pytest.approx(23 / 30)
-    assert coverage == pytest.approx(0.7)
+    scores = gm.manifold_scores(real, fake, k=3)
+    assert scores["density"] == pytest.approx(23 / 30)
+    assert scores["coverage"] == pytest.approx(0.7)
 
 
 def test_a_cluster_in_a_wide_outlier_ball_fools_precision_not_coverage():
     real = line([0, 1, 2, 3, 100])  # the outlier's ball reaches back to x = 2
     fake = line([60] * 10)
-    assert gm.precision_recall(real, fake, k=3)[0] == 1.0
-    density, coverage = gm.density_coverage(real, fake, k=3)
-    assert coverage == pytest.approx(0.2) and density == pytest.approx(1 / 3)
+    scores = gm.manifold_scores(real, fake, k=3)
+    assert scores["precision"] == 1.0
+    assert scores["coverage"] == pytest.approx(0.2) and scores["density"] == pytest.approx(1 / 3)
 
 
 def test_precision_and_recall_of_identical_and_disjoint_sets():
     x = np.random.default_rng(6).normal(size=(300, 5))
-    assert gm.precision_recall(x, x) == (1.0, 1.0)
-    assert gm.precision_recall(x, x + 100.0) == (0.0, 0.0)
+    same, apart = gm.manifold_scores(x, x), gm.manifold_scores(x, x + 100.0)
+    assert (same["precision"], same["recall"]) == (1.0, 1.0)
+    assert (apart["precision"], apart["recall"]) == (0.0, 0.0)
 
 
 def test_class_entropy_in_bits():

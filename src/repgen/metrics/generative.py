@@ -147,30 +147,26 @@ def balls_containing(queries: np.ndarray, support: np.ndarray, radii: np.ndarray
     return np.concatenate(list(counts))
 
 
-def manifold_coverage(queries: np.ndarray, support: np.ndarray, radii: np.ndarray) -> float:
-    """The share of `queries` inside at least one ball (support_i, radii_i)."""
-    return float((balls_containing(queries, support, radii) > 0).mean())
+def manifold_scores(real: np.ndarray, fake: np.ndarray, *, k: int = 3) -> dict[str, float]:
+    """Precision and recall (Kynkäänniemi et al. 2019), density and coverage (Naeem et al.
+    2020, arXiv:2002.09797), from the k-NN balls of each set, each ball set computed once.
 
-
-def precision_recall(real: np.ndarray, fake: np.ndarray, *, k: int = 3) -> tuple[float, float]:
-    """Improved precision and recall (Kynkäänniemi et al. 2019) with k-NN manifolds."""
-    precision = manifold_coverage(fake, real, manifold_radii(real, k))
-    recall = manifold_coverage(real, fake, manifold_radii(fake, k))
-    return precision, recall
-
-
-def density_coverage(real: np.ndarray, fake: np.ndarray, *, k: int = 3) -> tuple[float, float]:
-    """Density and coverage (Naeem et al. 2020, arXiv:2002.09797), on the real k-NN balls only.
-
-    density: the mean number of real balls around each fake sample, over k (about 1 when
-    the two sets match, unbounded above); coverage: the share of real balls holding at least
-    one fake sample. Unlike precision, a few real outliers with wide balls cannot make a
-    pile of fakes in one spot look faithful.
+    precision: the share of fakes inside at least one real ball; recall: the share of reals
+    inside at least one fake ball; density: the mean number of real balls around a fake,
+    over k (about 1 when the sets match, unbounded above); coverage: the share of real balls
+    holding at least one fake. Unlike precision, density and coverage do not let a few real
+    outliers with wide balls make a pile of fakes in one spot look faithful.
     """
-    radii = manifold_radii(real, k)
-    density = balls_containing(fake, real, radii).mean() / min(k, len(real) - 1)
-    nearest_fake, _ = NearestNeighbors(n_neighbors=1).fit(fake).kneighbors(real)
-    return float(density), float((nearest_fake[:, 0] <= radii).mean())
+    real_radii = manifold_radii(real, k)
+    around_fake = balls_containing(fake, real, real_radii)  # (M,) real balls around each fake
+    around_real = balls_containing(real, fake, manifold_radii(fake, k))  # (N,)
+    nearest_fake, _ = NearestNeighbors(n_neighbors=1).fit(fake).kneighbors(real)  # (N, 1)
+    return {
+        "precision": float((around_fake > 0).mean()),
+        "recall": float((around_real > 0).mean()),
+        "density": float(around_fake.mean() / min(k, len(real) - 1)),
+        "coverage": float((nearest_fake[:, 0] <= real_radii).mean()),
+    }
 
 
 def class_entropy_bits(predicted: np.ndarray, num_classes: int) -> float:
@@ -189,17 +185,13 @@ def scores(
     seed: int = 0,
 ) -> dict[str, float]:
     """Every sample-quality number of `fake` against `real`, rounded for metrics files."""
-    precision, recall = precision_recall(real.features, fake.features, k=k)
-    density, coverage = density_coverage(real.features, fake.features, k=k)
+    manifold = manifold_scores(real.features, fake.features, k=k)
     kid = kernel_inception_distance(
         real.features, fake.features, blocks=kid_blocks, block_size=kid_block_size, seed=seed
     )
     return {
         "fid": round(frechet_distance(real.features, fake.features), 4),
         "kid": round(kid, 6),
-        "precision": round(precision, 4),
-        "recall": round(recall, 4),
-        "density": round(density, 4),
-        "coverage": round(coverage, 4),
+        **{name: round(value, 4) for name, value in manifold.items()},
         "class_entropy_bits": round(class_entropy_bits(fake.predicted, fake.num_classes), 4),
     }
