@@ -1,13 +1,12 @@
-"""Stage train@diffusion: the DDPM-trained U-Net, its sampling speeds and pictures.
+"""Stage train@diffusion: the DDPM-trained U-Net and its pictures.
 
     python stages/train_diffusion.py data/prepared models/diffusion.keras
 
-Writes models/diffusion.keras; metrics/train/diffusion.json (the harness's losses plus
-`samples_per_second.<generator>` for every configured sampler, until the generative
-evaluation reports them); plots/train/diffusion/{samples_by_class,trajectory,forward}.png.
+Writes models/diffusion.keras; metrics/train/diffusion.json (the harness's losses);
+plots/train/diffusion/{samples_by_class,trajectory,forward}.png. The samplers' speeds are
+measured where their samples are scored: evaluate_generative.
 """
 
-import logging
 import math
 import sys
 from pathlib import Path
@@ -15,25 +14,8 @@ from pathlib import Path
 from repgen import config
 from repgen.data.prepared import class_names, load_split
 from repgen.errors import run_main
-from repgen.models.diffusion import (
-    from_params,
-    generators,
-    samples_per_second,
-    save_pictures,
-    to_model_input,
-)
+from repgen.models.diffusion import from_params, save_pictures, to_model_input
 from repgen.training import TrainPaths, fingerprint, fit, shuffled_batches
-
-log = logging.getLogger("train_diffusion")
-
-
-def speeds(model, params) -> dict:
-    """samples_per_second of every configured sampler, timed on this machine."""
-    found = {}
-    for gen in generators(params):
-        found[gen.name] = round(samples_per_second(model, gen, params.diffusion.speed_samples), 2)
-        log.info("%s: %.1f samples/s", gen.name, found[gen.name])
-    return {"samples_per_second": found}
 
 
 def main(argv: list[str]) -> None:
@@ -61,7 +43,6 @@ def main(argv: list[str]) -> None:
         paths=paths,
         valid=shuffled_batches(valid, 500, seed=0, epoch=0),
         strategy=params.training.strategy,
-        extra_metrics=lambda trained: speeds(trained, params),
     )
     default = cfg.samplers[0]  # the pictures use the default sampler's step count (DDIM)
     save_pictures(

@@ -85,7 +85,6 @@ TINY_PARAMS = {
         "timesteps": 20,
         "widths": [8, 16],
         "embedding_dim": 16,
-        "speed_samples": 4,
         "samplers": [{"kind": "ddim", "steps": 5}, {"kind": "ddpm"}],
     },
 }

@@ -157,7 +157,7 @@ class DownstreamParams(Section):
     # (so the few real ones are not drowned out); null: the plain union.
     real_share: Annotated[float, Field(gt=0, lt=1)] | None = 0.5
     seeds: Annotated[int, Field(ge=1)] = 3
-    steps: PositiveInt = 100
+    steps: PositiveInt = 300
     full_pool_steps: PositiveInt = 300
     batch_size: PositiveInt = 32
 
@@ -188,7 +188,6 @@ class DiffusionParams(Section):
         DiffusionSamplerParams(kind="ddim", steps=20),
         DiffusionSamplerParams(kind="ddpm"),
     )  # the first is the default of `repgen sample diffusion`
-    speed_samples: PositiveInt = 100  # images timed per sampler for samples_per_second
 
     @field_validator("samplers")
     @classmethod

@@ -555,7 +555,7 @@ def generators(params) -> list:
     ]
 
 
-# ----------------------------------------------------------------------------- pictures and speed
+# ----------------------------------------------------------------------------- pictures
 
 
 def _to_unit(x: np.ndarray) -> np.ndarray:
@@ -632,17 +632,6 @@ def picture_forward(
     frames = [np.sqrt(alpha_bar[t]) * x_0 + np.sqrt(1 - alpha_bar[t]) * eps for t in ts]
     row = _to_unit(np.concatenate(frames))  # (columns, 28, 28)
     labelled_rows([row], ["x_t"], path, title=f"forward process, t = {', '.join(map(str, ts))}")
-
-
-def samples_per_second(model: Diffusion, generator, n: int, seed: int = 0) -> float:
-    """Images per second of one Generator on this machine (after a warm-up call)."""
-    import time
-
-    labels = np.arange(n) % model.num_classes if generator.conditional else None
-    generator.sample(model, 2, None if labels is None else labels[:2], seed)  # trace once
-    start = time.perf_counter()
-    generator.sample(model, n, labels, seed)
-    return n / (time.perf_counter() - start)
 
 
 def save_pictures(
